@@ -1,0 +1,95 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bridge/inbox.h"
+#include "bridge/topic_mapper.h"
+#include "config/bridge_config.h"
+#include "mqtt/mqtt_client.h"
+#include "util/result.h"
+#include "util/timer_queue.h"
+
+namespace bridge {
+
+/// One Dapr component instance (one `x-component-instance` value): its
+/// immutable config, its MQTT connection, its subscriptions and its inbox.
+///
+/// Thread-safety: all methods may be called from any thread. MQTT callbacks
+/// arrive on Paho's thread; gRPC handlers call in from gRPC's threads.
+class Instance : public std::enable_shared_from_this<Instance> {
+ public:
+  using Done = std::function<void(Status)>;
+
+  /// Connects to the broker within the config's connectTimeout.
+  /// `waiting` are records adopted from the instance this one replaces.
+  static Result<std::shared_ptr<Instance>> Start(std::string name, BridgeConfig config,
+                                                 std::unique_ptr<MqttClient> client,
+                                                 std::unique_ptr<MessageStore> store,
+                                                 std::vector<InboundRecord> waiting,
+                                                 TimerQueue& timers);
+  ~Instance();
+
+  const std::string& name() const { return name_; }
+  const BridgeConfig& config() const { return config_; }
+  const TopicMapper& mapper() const { return mapper_; }
+
+  /// Publishes `data` byte-exact to the mapped topic. `done` runs once: OK
+  /// after the broker's PUBACK (QoS1), else UNAVAILABLE, DEADLINE_EXCEEDED
+  /// or INVALID_ARGUMENT. Never blocks; many publishes may be in flight.
+  void Publish(const std::string& dapr_topic, std::string data,
+               const std::map<std::string, std::string>& metadata, Done done);
+
+  /// Attaches a subscriber for a Dapr topic (wildcards allowed) and
+  /// subscribes on MQTT if this is the filter's first subscriber.
+  /// `on_active` runs once the broker has granted the subscription.
+  /// `wake` runs on Resume. Returns the MQTT filter.
+  Result<std::string> OpenSubscription(const std::string& dapr_topic,
+                                       std::shared_ptr<InboxSubscriber> subscriber,
+                                       std::function<void()> on_active, std::function<void()> wake);
+  void CloseSubscription(const std::string& filter, const InboxSubscriber* subscriber);
+
+  /// The runtime processed record `seq`.
+  void Acked(std::uint64_t seq) { inbox_->Acked(seq); }
+
+  /// Pause stops handing messages to the runtime (they keep arriving and
+  /// wait in the inbox); Resume starts again. Both are idempotent.
+  void SetPaused(bool paused);
+  bool paused() const;
+
+  /// Detaches from the broker for good and returns the records still
+  /// waiting, so a replacement instance can take them over.
+  std::vector<InboundRecord> Shutdown();
+
+ private:
+  struct FilterState {
+    int subscribers = 0;
+    bool granted = false;
+    std::vector<std::function<void()>> on_active;
+  };
+
+  Instance(std::string name, BridgeConfig config, std::unique_ptr<MqttClient> client,
+           std::unique_ptr<MessageStore> store, TimerQueue& timers);
+  void OnConnectionChange(bool connected);
+  void SubscribeOnBroker(const std::string& filter);
+
+  const std::string name_;
+  const BridgeConfig config_;
+  const TopicMapper mapper_;
+  TimerQueue& timers_;
+  std::shared_ptr<Inbox> inbox_;  // shared with the MQTT message handler
+  std::unique_ptr<MqttClient> client_;
+
+  mutable std::mutex mutex_;
+  std::map<std::string, FilterState> filters_;
+  std::map<const InboxSubscriber*, std::function<void()>> wakers_;
+  std::atomic<bool> paused_{false};  // read by sessions on every send
+  bool shut_down_ = false;
+};
+
+}  // namespace bridge

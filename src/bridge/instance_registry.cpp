@@ -1,0 +1,107 @@
+#include "bridge/instance_registry.h"
+
+#include <iomanip>
+#include <sstream>
+
+#include "config/bridge_config.h"
+#include "util/logging.h"
+
+namespace bridge {
+
+InstanceRegistry::InstanceRegistry(std::string state_dir, MqttClientFactory make_client,
+                                   MessageStoreFactory make_store, TimerQueue& timers)
+    : state_dir_(std::move(state_dir)),
+      make_client_(std::move(make_client)),
+      make_store_(std::move(make_store)),
+      timers_(timers) {}
+
+InstanceRegistry::~InstanceRegistry() { ShutdownAll(); }
+
+std::string InstanceRegistry::InstanceDir(const std::string& name) const {
+  // The header value is chosen by whoever calls us: hex-encode it so it can
+  // never escape the state folder.
+  std::ostringstream dir;
+  dir << state_dir_ << "/instances/i-";
+  for (unsigned char c : name) dir << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(c);
+  return dir.str();
+}
+
+Status InstanceRegistry::Init(const std::string& name, const std::map<std::string, std::string>& metadata) {
+  auto log = Logger("bridge");
+  auto parsed = ParseBridgeConfig(metadata);
+  if (!parsed.ok()) {
+    log->error("event=init_rejected instance=\"{}\" error=\"{}\"", name, parsed.error().message);
+    return parsed.error();
+  }
+  for (const auto& warning : parsed->warnings) log->warn("event=init_warning instance=\"{}\" {}", name, warning);
+
+  std::shared_ptr<std::mutex> init_lock;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = init_locks_[name];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    init_lock = slot;
+  }
+  std::lock_guard serialise_init(*init_lock);
+
+  // The old connection goes first: with the same client id the broker would
+  // otherwise throw one of the two off, and they would fight forever.
+  std::vector<InboundRecord> carried_over;
+  std::shared_ptr<Instance> previous;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = instances_.find(name); it != instances_.end()) {
+      previous = std::move(it->second);
+      instances_.erase(it);
+    }
+  }
+  if (previous) {
+    log->info("event=instance_reinit instance=\"{}\"", name);
+    carried_over = previous->Shutdown();
+  }
+  {
+    // Records of an instance whose re-Init failed wait here for the next one.
+    std::lock_guard lock(mutex_);
+    auto& stash = stranded_[name];
+    stash.insert(stash.end(), std::make_move_iterator(carried_over.begin()),
+                 std::make_move_iterator(carried_over.end()));
+    carried_over = stash;  // cheap: payloads are shared
+  }
+
+  const std::string dir = InstanceDir(name);
+  auto client = make_client_(parsed->config, dir);
+  if (!client.ok()) return client.error();
+  auto store = make_store_(parsed->config, dir);
+  if (!store.ok()) return store.error();
+
+  auto instance = Instance::Start(name, std::move(parsed->config), std::move(client).value(),
+                                  std::move(store).value(), std::move(carried_over), timers_);
+  if (!instance.ok()) {
+    log->error("event=init_failed instance=\"{}\" error=\"{}\"", name, instance.error().message);
+    return instance.error();
+  }
+  std::lock_guard lock(mutex_);
+  stranded_.erase(name);
+  instances_[name] = std::move(instance).value();
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<Instance>> InstanceRegistry::Find(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = instances_.find(name);
+  if (it == instances_.end()) {
+    return FailedPrecondition("component instance \"" + name + "\" is not initialised: call Init first");
+  }
+  return it->second;
+}
+
+void InstanceRegistry::ShutdownAll() {
+  std::map<std::string, std::shared_ptr<Instance>> instances;
+  {
+    std::lock_guard lock(mutex_);
+    instances.swap(instances_);
+  }
+  for (auto& [name, instance] : instances) instance->Shutdown();
+}
+
+}  // namespace bridge
