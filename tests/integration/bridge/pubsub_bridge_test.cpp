@@ -152,6 +152,20 @@ TEST_F(PubSubBridgeTest, PullRejectsAFirstMessageWithoutTopic) {
   EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(PubSubBridgeTest, PullBeforeInitIsAFailedPrecondition) {
+  auto stream = daprd_->Pull("nobody", "orders");
+  auto status = stream->WaitFinished();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(PubSubBridgeTest, CallsWithoutInstanceHeaderUseTheDefaultInstance) {
+  InitOrFail("");
+  ASSERT_TRUE(peer_->Subscribe("plain").ok());
+  ASSERT_TRUE(daprd_->Publish("", "plain", "no header").ok());
+  EXPECT_EQ(peer_->WaitForMessages(1, 5s).size(), 1u);
+}
+
 TEST_F(PubSubBridgeTest, PullDeliversMessagesWithTopicMetadataAndSafeContentType) {
   InitOrFail("bus", {{"topicPrefix", "plant"}});
   auto stream = daprd_->Pull("bus", "orders");
@@ -331,6 +345,19 @@ TEST_F(PubSubBridgeTest, SigtermEndsStreamsRemovesTheSocketAndExitsZero) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   EXPECT_TRUE(stream->WaitFinished(2s).has_value());
   EXPECT_FALSE(std::filesystem::exists(bridge_->socket_path()));
+}
+
+TEST(BridgeCommandLineTest, BadFlagsExitNonZeroWithAOneLineReason) {
+  TempDir dir;
+  std::vector<std::string> argv;
+  if (std::string emulator = BRIDGE_EMULATOR; !emulator.empty()) argv.push_back(emulator);
+  argv.insert(argv.end(), {BRIDGE_DAEMON_PATH, "--log-level", "loud", "--state-dir", dir.path()});
+  auto bridge = ChildProcess::Start(argv, {{"DAPR_COMPONENTS_SOCKETS_FOLDER", dir.path()}}, dir.path() + "/log");
+  ASSERT_NE(bridge, nullptr);
+  auto exit_code = bridge->WaitExit(10s);
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 2);
+  EXPECT_THAT(bridge->ReadLog(), HasSubstr("--log-level"));
 }
 
 TEST_F(PubSubBridgeTest, SocketIsOnlyOpenToOwnerAndGroup) {
