@@ -313,13 +313,22 @@ func (b *broker) url() string { return fmt.Sprintf("tcp://127.0.0.1:%d", b.port)
 // unless the broker acknowledged it.
 func (b *broker) pub(t testing.TB, topic, payload string) {
 	t.Helper()
+	if err := mqttPublish(b.port, topic, payload); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mqttPublish runs mosquitto_pub -q 1, which exits 0 only after the
+// broker's PUBACK.
+func mqttPublish(port int, topic, payload string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bins.mosquittoPub, "-h", "127.0.0.1", "-p", fmt.Sprint(b.port),
-		"-q", "1", "-t", topic, "-m", payload, "-i", fmt.Sprintf("e2e-pub-%d", time.Now().UnixNano())).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bins.mosquittoPub, "-h", "127.0.0.1", "-p", fmt.Sprint(port),
+		"-q", "1", "-t", topic, "-m", payload, "-i", uniq("e2e-pub")).CombinedOutput()
 	if err != nil {
-		t.Fatalf("mosquitto_pub -t %s: %v: %s", topic, err, out)
+		return fmt.Errorf("mosquitto_pub -t %s -m %q: %v: %s", topic, payload, err, out)
 	}
+	return nil
 }
 
 // mqttSub is a mosquitto_sub waiting for count messages on a filter.
