@@ -119,9 +119,12 @@ func TestDaprdRestartWhileMessagesFlow(t *testing.T) {
 		}
 		t.Fatalf("LOST: %d of %d messages never reached the app within 60 s: %v", len(missing), total, missing)
 	}
-	// Let late redeliveries show up before counting duplicates.
-	deliveries := len(s.app.deliveries(func(d delivery) bool { return d.Route == "/flow" }))
-	waitNoMoreFn(t, s.app, "flow deliveries after all arrived", func(d delivery) bool { return d.Route == "/flow" }, deliveries, 500*time.Millisecond)
+	// Give late redeliveries a bounded window (1 s) to show up before
+	// counting duplicates; duplicates are reported, not failed.
+	flow := func(d delivery) bool { return d.Route == "/flow" }
+	before := len(s.app.deliveries(flow))
+	_ = pollUntil(time.Second, func() bool { return len(s.app.deliveries(flow)) > before })
+	deliveries := len(s.app.deliveries(flow))
 	seen = unique()
 	dups := 0
 	var dupIDs []string
