@@ -248,6 +248,18 @@ func (p *proc) stop(grace time.Duration) (error, bool) {
 	return p.err, true
 }
 
+// kill SIGKILLs the process group (a crash) and waits for it to be gone.
+func (p *proc) kill(t testing.TB) {
+	t.Helper()
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+		t.Logf("%s killed (SIGKILL)", p.name)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s still running 10 s after SIGKILL", p.name)
+	}
+}
+
 // stopOK stops the process and fails the test unless it exits 0 within grace.
 func (p *proc) stopOK(t testing.TB, grace time.Duration) {
 	t.Helper()

@@ -42,13 +42,20 @@ func (s *stack) startDaprd(t *testing.T, appID string) *daprd {
 	return startDaprd(t, daprdOpts{appID: appID, resources: s.res, socketDir: s.bridge.socketDir, appPort: s.app.port()})
 }
 
-// daprd is stopped (SIGTERM) and a new daprd started on the same resources
-// while a publisher sends 300 QoS1 messages; the bridge stays up. Every
+// daprd is stopped (SIGTERM twice, then SIGKILL) and a new daprd started on
+// the same resources while a publisher sends 300 QoS1 messages; the bridge stays up. Every
 // message must reach the app; duplicates are counted and reported.
 func TestDaprdRestartWhileMessagesFlow(t *testing.T) {
 	const total = 300
 	s := simpleStack(t, "flow", "e2e-flow", "flow")
 	pullsBefore := s.bridge.proc.count(`event=pull_started instance="bus" topic="flow"`)
+	// The app takes 15 ms per message (simulated work, not synchronisation),
+	// so that a message is usually at the app, and others wait in the
+	// stream's window, when daprd gets SIGTERM.
+	s.app.handle("/flow", func(delivery) answer {
+		time.Sleep(15 * time.Millisecond)
+		return ok200
+	})
 
 	// The publisher: one mosquitto_pub -q 1 per message, at most one every
 	// 20 ms so that the flow spans both restarts; each exits 0 only after the
@@ -83,22 +90,28 @@ func TestDaprdRestartWhileMessagesFlow(t *testing.T) {
 		}
 		return seen
 	}
-	// Two restarts, each once the app has seen a given number of messages.
-	for i, threshold := range []int{60, 180} {
+	// Three restarts, each once the app has seen a given number of messages:
+	// two graceful ones (SIGTERM) and a crash (SIGKILL), after which the
+	// message that was at the app is never acked and comes again.
+	for i, threshold := range []int{60, 150, 220} {
 		waitUntil(t, 60*time.Second, fmt.Sprintf("the app to get %d messages before restart %d", threshold, i+1),
 			func() bool { return len(unique()) >= threshold })
 		atStop := len(unique())
 		pubMu.Lock()
 		publishedAtStop := published
 		pubMu.Unlock()
-		s.daprd.proc.stopOK(t, 20*time.Second)
+		if i < 2 {
+			s.daprd.proc.stopOK(t, 20*time.Second)
+		} else {
+			s.daprd.proc.kill(t)
+		}
 		s.daprd = s.startDaprd(t, "flow")
 		s.bridge.proc.waitLog(t, `event=pull_started instance="bus" topic="flow"`, pullsBefore+i+1, 30*time.Second)
 		pubMu.Lock()
 		publishedAtStart := published
 		pubMu.Unlock()
-		t.Logf("restart %d: the app had %d unique and %d were published when daprd got SIGTERM; %d were published when the new stream opened",
-			i+1, atStop, publishedAtStop, publishedAtStart)
+		t.Logf("restart %d (%s): the app had %d unique and %d were published when daprd was stopped; %d were published when the new stream opened",
+			i+1, map[bool]string{true: "SIGTERM", false: "SIGKILL"}[i < 2], atStop, publishedAtStop, publishedAtStart)
 	}
 
 	select {
