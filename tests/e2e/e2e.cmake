@@ -14,8 +14,11 @@ find_program(BRIDGE_MOSQUITTO_SUB mosquitto_sub)
 # Builds build-daprd/daprd (dapr v1.18.2) with Go's default caches; warm: ~2 s.
 # The conformance suite (tests/conformance) requires this fixture too.
 add_test(NAME daprd_build COMMAND ${CMAKE_SOURCE_DIR}/scripts/build-daprd.sh)
+if(GO)
+  # The same Go as the tests; without one the script itself fails loudly.
+  set_tests_properties(daprd_build PROPERTIES ENVIRONMENT "GO=${GO}")
+endif()
 set_tests_properties(daprd_build PROPERTIES
-  ENVIRONMENT "$<$<BOOL:${GO}>:GO=${GO}>"
   TIMEOUT 1800
   FIXTURES_SETUP daprd
   LABELS "e2e;conformance")
