@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/time_math.h"
+
 namespace bridge {
 
 std::chrono::milliseconds RedeliveryPolicy::DelayAfter(std::uint32_t attempts) const {
@@ -46,7 +48,7 @@ StreamDelivery::AckResult StreamDelivery::OnAck(const std::string& id, bool is_e
   InboundRecord record = std::move(it->second);
   in_flight_.erase(it);
   if (!is_error) return {AckOutcome::kAcked, std::move(record)};
-  const auto due = now + policy_.DelayAfter(record.attempts);
+  const auto due = SaturatingAdd(now, policy_.DelayAfter(record.attempts));
   backing_off_.emplace(due, std::move(record));
   return {AckOutcome::kNacked, {}};
 }

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "util/time_math.h"
+
 namespace bridge {
 
 /// Runs callbacks at (or shortly after) a point in time on one thread of its
@@ -28,7 +30,7 @@ class TimerQueue {
 
   TimerId ScheduleAt(Clock::time_point due, std::function<void()> callback);
   TimerId ScheduleAfter(Clock::duration delay, std::function<void()> callback) {
-    return ScheduleAt(Clock::now() + delay, std::move(callback));
+    return ScheduleAt(SaturatingAdd(Clock::now(), delay), std::move(callback));
   }
   /// Returns false when the timer already ran or was unknown.
   bool Cancel(TimerId id);
