@@ -8,6 +8,7 @@
 #include "daemon/daemon.h"
 #include "daemon/socket_path.h"
 #include "mqtt/connection_settings.h"
+#include "store/sqlite_message_store.h"
 #include "util/logging.h"
 
 int main(int argc, char** argv) {
@@ -51,9 +52,14 @@ int main(int argc, char** argv) {
     if (!settings.ok()) return settings.error();
     return bridge::MakePahoMqttClient(std::move(settings).value());
   };
-  auto make_store = [](const bridge::BridgeConfig&,
-                       const std::string&) -> bridge::Result<std::unique_ptr<bridge::MessageStore>> {
-    return std::unique_ptr<bridge::MessageStore>(std::make_unique<bridge::InMemoryStore>());
+  auto make_store = [](const bridge::BridgeConfig& config,
+                       const std::string& instance_dir) -> bridge::Result<std::unique_ptr<bridge::MessageStore>> {
+    if (config.durability == bridge::Durability::kMemory) {
+      return std::unique_ptr<bridge::MessageStore>(std::make_unique<bridge::InMemoryStore>());
+    }
+    auto store = bridge::SqliteMessageStore::Open(instance_dir + "/inbox.db", config.durability);
+    if (!store.ok()) return store.error();
+    return std::unique_ptr<bridge::MessageStore>(std::move(store).value());
   };
   return bridge::Daemon(std::move(options), make_client, make_store).Run();
 }

@@ -55,9 +55,11 @@ Status InstanceRegistry::Init(const std::string& name, const std::map<std::strin
       instances_.erase(it);
     }
   }
+  bool previous_was_durable = false;
   if (previous) {
     log->info("event=instance_reinit instance=\"{}\"", name);
     carried_over = previous->Shutdown();
+    previous_was_durable = previous->config().durability != Durability::kMemory;
   }
   {
     // Records of an instance whose re-Init failed wait here for the next one.
@@ -73,6 +75,9 @@ Status InstanceRegistry::Init(const std::string& name, const std::map<std::strin
   if (!client.ok()) return client.error();
   auto store = make_store_(parsed->config, dir);
   if (!store.ok()) return store.error();
+  // A durable store reloads what the old instance saved in the same file;
+  // adopting the in-memory copies as well would deliver them twice.
+  if ((*store)->durable() && previous_was_durable) carried_over.clear();
 
   auto instance = Instance::Start(name, std::move(parsed->config), std::move(client).value(),
                                   std::move(store).value(), std::move(carried_over), timers_);

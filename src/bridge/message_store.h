@@ -20,6 +20,9 @@ class MessageStore {
   virtual void Remove(std::uint64_t seq) = 0;
   /// Records saved and not removed, oldest first (used after a restart).
   virtual std::vector<InboundRecord> LoadAll() = 0;
+  /// True when records outlive the process: a replacement instance then
+  /// reloads them from the store instead of taking them over in memory.
+  virtual bool durable() const { return false; }
 };
 
 /// Keeps nothing beyond the inbox's own memory: messages survive stream and

@@ -376,6 +376,19 @@ std::optional<std::string> ApplyKeepAlive(std::string_view value, Draft& draft) 
 }
 
 std::string ShowUrl(const BridgeConfig& config) { return config.broker_url_redacted; }
+std::optional<std::string> ApplyDurability(std::string_view value, Draft& draft) {
+  const std::string lower = Lower(Trim(value));
+  for (auto durability : {Durability::kMemory, Durability::kProcess, Durability::kFsync}) {
+    if (lower == DurabilityName(durability)) {
+      draft.config.durability = durability;
+      return std::nullopt;
+    }
+  }
+  return "must be memory, process or fsync, got " + Quote(value);
+}
+
+std::string ShowDurability(const BridgeConfig& config) { return std::string(DurabilityName(config.durability)); }
+
 std::string ShowQos(const BridgeConfig& config) { return std::to_string(config.qos); }
 std::string ShowClientId(const BridgeConfig& config) { return config.client_id; }
 std::string ShowUsername(const BridgeConfig& config) { return config.username; }
@@ -437,6 +450,10 @@ const std::array kKeys = {
              "Messages sent on one PullMessages stream and not yet acked, 1 to 10000."},
             &ApplyCount<&BridgeConfig::max_in_flight_per_stream, 1, 10'000>,
             &ShowCount<&BridgeConfig::max_in_flight_per_stream>, {}},
+    KeySpec{{"durability", "string", "process", false, false,
+             "Where inbound messages wait for the app's ack: memory (lost if the bridge crashes), process "
+             "(SQLite, survives a crash of the bridge) or fsync (also survives power loss; slower)."},
+            &ApplyDurability, &ShowDurability, {}},
     KeySpec{{"backOffMaxRetries", "int", "", false, false,
              "Accepted for compatibility with Dapr's mqtt3 and ignored; see redeliveryDelay."},
             nullptr, nullptr,
@@ -603,6 +620,15 @@ std::span<const MetadataKeyDoc> MetadataKeyDocs() {
     return out;
   }();
   return docs;
+}
+
+std::string_view DurabilityName(Durability durability) {
+  switch (durability) {
+    case Durability::kMemory: return "memory";
+    case Durability::kProcess: return "process";
+    case Durability::kFsync: return "fsync";
+  }
+  return "process";
 }
 
 }  // namespace bridge

@@ -18,6 +18,14 @@ struct TlsPem {
   std::string ca_cert, client_cert, client_key;
 };
 
+/// How far the inbox's promise reaches (see README "Guarantees").
+enum class Durability {
+  kMemory,   // survives stream and daprd restarts, not a bridge crash
+  kProcess,  // also survives a crash or SIGKILL of the bridge (SQLite WAL, no fsync)
+  kFsync,    // also survives power loss (fsync before every PUBACK)
+};
+std::string_view DurabilityName(Durability durability);
+
 /// The component's configuration, parsed from the metadata of daprd's Init.
 /// Immutable once built: share it between threads as `shared_ptr<const>`.
 /// Build it with ParseBridgeConfig; a value-initialised BridgeConfig is not a
@@ -36,6 +44,7 @@ struct BridgeConfig {
   std::chrono::milliseconds keep_alive{}, connect_timeout{}, publish_timeout{};
   std::chrono::milliseconds redelivery_delay{}, max_redelivery_delay{};
   std::size_t max_in_flight_per_stream = 0;
+  Durability durability = Durability::kProcess;
 
   /// One `key=value ...` line for logs, keyed by metadata key names. Secret
   /// keys (password, clientKey) and PEM text show only `<set>`/`<unset>`.

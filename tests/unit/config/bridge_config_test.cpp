@@ -378,7 +378,7 @@ TEST(BridgeConfigTest, DescribeListsEveryValueAsKeyEqualsValue) {
             "url=tcp://127.0.0.1:1883 consumerID=\"my app\" qos=1 retain=false cleanSession=false username=\"\" "
             "password=<unset> caCert=<unset> clientCert=<unset> clientKey=<unset> topicPrefix=\"\" keepAlive=30s "
             "connectTimeout=3s publishTimeout=10s redeliveryDelay=1s maxRedeliveryDelay=1m0s "
-            "maxInFlightPerStream=32");
+            "maxInFlightPerStream=32 durability=process");
 }
 
 TEST(BridgeConfigTest, DocumentsEveryKeyOnce) {
@@ -417,6 +417,24 @@ TEST(BridgeConfigTest, NeverEchoesSecretValuesInErrors) {
   const std::string message = ErrorOf(Minimal({{"password", std::string(70'000, 'S')}}));
   EXPECT_THAT(message, HasSubstr("password: must be at most 65535 bytes"));
   EXPECT_THAT(message, Not(HasSubstr("SSSS")));
+}
+
+TEST(BridgeConfigTest, DurabilityDefaultsToProcessAndAcceptsTheThreeLevels) {
+  auto parsed = ParseBridgeConfig({{"consumerID", "c"}});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->config.durability, Durability::kProcess);
+  for (auto [text, level] : {std::pair{"memory", Durability::kMemory}, std::pair{"FSYNC", Durability::kFsync}}) {
+    auto other = ParseBridgeConfig({{"consumerID", "c"}, {"durability", text}});
+    ASSERT_TRUE(other.ok()) << text;
+    EXPECT_EQ(other->config.durability, level);
+  }
+}
+
+TEST(BridgeConfigTest, RejectsUnknownDurabilityNamingTheAllowedValues) {
+  auto parsed = ParseBridgeConfig({{"consumerID", "c"}, {"durability", "disk"}});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("durability: must be memory, process or fsync"), std::string::npos)
+      << parsed.error().message;
 }
 
 }  // namespace
