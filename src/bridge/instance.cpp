@@ -140,7 +140,8 @@ void Instance::Publish(const std::string& dapr_topic, std::string data,
 
 Result<std::string> Instance::OpenSubscription(const std::string& dapr_topic,
                                                std::shared_ptr<InboxSubscriber> subscriber,
-                                               std::function<void()> on_active, std::function<void()> wake) {
+                                               std::function<void()> on_active, std::function<void()> wake,
+                                               std::function<void()> end) {
   auto filter = mapper_.ToMqttFilter(dapr_topic);
   if (!filter.ok()) return filter.error();
 
@@ -153,7 +154,7 @@ Result<std::string> Instance::OpenSubscription(const std::string& dapr_topic,
     first_subscriber = state.subscribers++ == 0 && !state.granted;
     already_granted = state.granted;
     if (!already_granted) state.on_active.push_back(std::move(on_active));
-    wakers_[subscriber.get()] = std::move(wake);
+    hooks_[subscriber.get()] = {std::move(wake), std::move(end)};
   }
   inbox_->Attach(*filter, std::move(subscriber));
   if (already_granted) {
@@ -169,7 +170,7 @@ void Instance::CloseSubscription(const std::string& filter, const InboxSubscribe
   bool unsubscribe = false;
   {
     std::lock_guard lock(mutex_);
-    wakers_.erase(subscriber);
+    hooks_.erase(subscriber);
     auto it = filters_.find(filter);
     if (it == filters_.end()) return;
     // A persistent session keeps the subscription while no stream is
@@ -189,21 +190,30 @@ void Instance::SetPaused(bool paused) {
     if (paused_ == paused) return;
     paused_ = paused;
     if (!paused) {
-      for (const auto& [subscriber, waker] : wakers_) wake.push_back(waker);
+      for (const auto& [subscriber, hooks] : hooks_) wake.push_back(hooks.wake);
     }
   }
   Logger("bridge")->info("event={} instance=\"{}\"", paused ? "paused" : "resumed", name_);
-  for (auto& waker : wake) waker();
+  for (auto& waker : wake) {
+    if (waker) waker();
+  }
 }
 
 bool Instance::paused() const { return paused_.load(); }
 
 std::vector<InboundRecord> Instance::Shutdown() {
+  std::vector<std::function<void()>> enders;
   {
     std::lock_guard lock(mutex_);
     if (shut_down_) return {};
     shut_down_ = true;
+    for (const auto& [subscriber, hooks] : hooks_) {
+      if (hooks.end) enders.push_back(hooks.end);
+    }
   }
+  // Streams still attached to a replaced instance would otherwise stay open
+  // and silent forever. Ending them hands their unacked records back first.
+  for (auto& end : enders) end();
   client_->Disconnect(std::chrono::milliseconds(1000));
   return inbox_->TakeWaiting();
 }

@@ -48,10 +48,13 @@ class Instance : public std::enable_shared_from_this<Instance> {
   /// Attaches a subscriber for a Dapr topic (wildcards allowed) and
   /// subscribes on MQTT if this is the filter's first subscriber.
   /// `on_active` runs once the broker has granted the subscription.
-  /// `wake` runs on Resume. Returns the MQTT filter.
+  /// `wake` runs on Resume; `end` runs when the instance is replaced or
+  /// shut down, so that the stream ends visibly instead of going quiet.
+  /// Returns the MQTT filter.
   Result<std::string> OpenSubscription(const std::string& dapr_topic,
                                        std::shared_ptr<InboxSubscriber> subscriber,
-                                       std::function<void()> on_active, std::function<void()> wake);
+                                       std::function<void()> on_active, std::function<void()> wake,
+                                       std::function<void()> end = {});
   void CloseSubscription(const std::string& filter, const InboxSubscriber* subscriber);
 
   /// The runtime processed record `seq`.
@@ -61,6 +64,9 @@ class Instance : public std::enable_shared_from_this<Instance> {
   /// wait in the inbox); Resume starts again. Both are idempotent.
   void SetPaused(bool paused);
   bool paused() const;
+
+  /// Whether the MQTT connection is up right now.
+  bool connected() const { return client_->IsConnected(); }
 
   /// Detaches from the broker for good and returns the records still
   /// waiting, so a replacement instance can take them over.
@@ -87,7 +93,11 @@ class Instance : public std::enable_shared_from_this<Instance> {
 
   mutable std::mutex mutex_;
   std::map<std::string, FilterState> filters_;
-  std::map<const InboxSubscriber*, std::function<void()>> wakers_;
+  struct SubscriberHooks {
+    std::function<void()> wake;
+    std::function<void()> end;
+  };
+  std::map<const InboxSubscriber*, SubscriberHooks> hooks_;
   std::atomic<bool> paused_{false};  // read by sessions on every send
   bool shut_down_ = false;
 };

@@ -51,6 +51,21 @@ Status InstanceRegistry::Init(const std::string& name, const std::map<std::strin
   {
     std::lock_guard lock(mutex_);
     if (auto it = instances_.find(name); it != instances_.end()) {
+      // The same settings again (a restarted daprd, or a second daprd using
+      // the same Component with its own app id as consumerID) join the live
+      // instance: its connection, subscriptions and streams stay as they are.
+      BridgeConfig wanted = parsed->config;
+      wanted.client_id = it->second->config().client_id;
+      if (wanted == it->second->config() && it->second->connected()) {
+        if (parsed->config.client_id == wanted.client_id) {
+          log->info("event=init_unchanged instance=\"{}\"", name);
+        } else {
+          log->warn("event=init_joined instance=\"{}\" consumerID=\"{}\" connection_client_id=\"{}\" "
+                    "note=\"same settings; sharing the existing MQTT connection\"",
+                    name, parsed->config.client_id, wanted.client_id);
+        }
+        return Status::Ok();
+      }
       previous = std::move(it->second);
       instances_.erase(it);
     }

@@ -16,6 +16,7 @@ namespace bridge {
 /// PEM text straight from the metadata; an empty string means "not set".
 struct TlsPem {
   std::string ca_cert, client_cert, client_key;
+  bool operator==(const TlsPem&) const = default;
 };
 
 /// How far the inbox's promise reaches (see README "Guarantees").
@@ -40,6 +41,7 @@ struct BridgeConfig {
   std::string username, password;
   TlsPem tls;
   bool UsesTls() const;
+  bool operator==(const BridgeConfig&) const = default;
   std::string topic_prefix;  // no trailing '/'; empty = none
   std::chrono::milliseconds keep_alive{}, connect_timeout{}, publish_timeout{};
   std::chrono::milliseconds redelivery_delay{}, max_redelivery_delay{};

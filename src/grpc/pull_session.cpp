@@ -99,6 +99,11 @@ void PullSession::HandleFirstRequest() {
       },
       [weak] {
         if (auto self = weak.lock()) self->Pump();
+      },
+      [weak] {
+        if (auto self = weak.lock()) {
+          self->Close({grpc::StatusCode::UNAVAILABLE, "the component instance was re-initialised or shut down"});
+        }
       });
   if (!filter.ok()) {
     log->warn("event=pull_rejected instance=\"{}\" topic=\"{}\" error=\"{}\"", instance_->name(), topic,
