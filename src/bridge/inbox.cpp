@@ -94,6 +94,22 @@ void Inbox::Detach(const InboxSubscriber* subscriber) {
             [](const InboundRecord& a, const InboundRecord& b) { return a.seq < b.seq; });
 }
 
+void Inbox::Requeue(InboundRecord record) {
+  std::shared_ptr<InboxSubscriber> target;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& attached : attached_) {
+      if (attached.filter == record.filter) {
+        target = attached.subscriber;
+        target->Offer(std::move(record));
+        break;
+      }
+    }
+    if (!target) waiting_.push_back(std::move(record));
+  }
+  if (target) target->Wake();
+}
+
 void Inbox::Acked(std::uint64_t seq) {
   // No inbox lock: the store is thread-safe, and acks arrive from threads
   // that may already hold the lock further up their stack.

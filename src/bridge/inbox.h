@@ -56,6 +56,10 @@ class Inbox {
   /// The runtime has processed this record: forget it.
   void Acked(std::uint64_t seq);
 
+  /// Puts a record the bridge still owns back in line: to a subscriber of
+  /// its filter if one is attached, else to the waiting list.
+  void Requeue(InboundRecord record);
+
   /// Records that wait for a subscriber (not those held by subscribers).
   std::size_t waiting() const;
 

@@ -183,6 +183,33 @@ void Instance::CloseSubscription(const std::string& filter, const InboxSubscribe
   if (unsubscribe) client_->Unsubscribe(filter);
 }
 
+void Instance::GiveUp(InboundRecord record, const std::string& last_error) {
+  auto log = Logger("bridge");
+  const auto& topic = record.message->topic;
+  if (config_.dead_letter_topic.empty()) {
+    log->error("event=message_dropped reason=max_redeliveries instance=\"{}\" mqtt_topic=\"{}\" attempts={} "
+               "last_error=\"{}\"",
+               name_, topic, record.attempts, last_error);
+    inbox_->Acked(record.seq);
+    return;
+  }
+  log->warn("event=dead_lettered instance=\"{}\" mqtt_topic=\"{}\" dead_letter_topic=\"{}\" attempts={}", name_,
+            topic, config_.dead_letter_topic, record.attempts);
+  std::weak_ptr<Instance> weak = weak_from_this();
+  auto shared = std::make_shared<InboundRecord>(std::move(record));
+  Publish(config_.dead_letter_topic, shared->message->payload, {}, [weak, shared](Status status) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (status.ok()) {
+      self->inbox_->Acked(shared->seq);
+      return;
+    }
+    Logger("bridge")->error("event=dead_letter_failed instance=\"{}\" error=\"{}\" note=\"kept for redelivery\"",
+                            self->name_, status.error().message);
+    self->inbox_->Requeue(std::move(*shared));
+  });
+}
+
 void Instance::SetPaused(bool paused) {
   std::vector<std::function<void()>> wake;
   {

@@ -60,6 +60,12 @@ class Instance : public std::enable_shared_from_this<Instance> {
   /// The runtime processed record `seq`.
   void Acked(std::uint64_t seq) { inbox_->Acked(seq); }
 
+  /// The record's redeliveries ran out: publish it to deadLetterTopic and
+  /// forget it once the broker has it, or drop it with an error log when no
+  /// dead-letter topic is set. If the dead-letter publish fails, the record
+  /// goes back to the inbox to be delivered again.
+  void GiveUp(InboundRecord record, const std::string& last_error);
+
   /// Pause stops handing messages to the runtime (they keep arriving and
   /// wait in the inbox); Resume starts again. Both are idempotent.
   void SetPaused(bool paused);

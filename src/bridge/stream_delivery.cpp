@@ -48,6 +48,9 @@ StreamDelivery::AckResult StreamDelivery::OnAck(const std::string& id, bool is_e
   InboundRecord record = std::move(it->second);
   in_flight_.erase(it);
   if (!is_error) return {AckOutcome::kAcked, std::move(record)};
+  if (policy_.max_redeliveries > 0 && record.attempts > policy_.max_redeliveries) {
+    return {AckOutcome::kExhausted, std::move(record)};
+  }
   const auto due = SaturatingAdd(now, policy_.DelayAfter(record.attempts));
   backing_off_.emplace(due, std::move(record));
   return {AckOutcome::kNacked, {}};

@@ -17,6 +17,7 @@ namespace bridge {
 struct RedeliveryPolicy {
   std::chrono::milliseconds initial_delay{1000};
   std::chrono::milliseconds max_delay{60000};
+  std::size_t max_redeliveries = 0;  // after the first delivery; 0 = unlimited
 
   std::chrono::milliseconds DelayAfter(std::uint32_t attempts) const;
 };
@@ -36,10 +37,12 @@ class StreamDelivery {
     const InboundRecord* record;  // valid until the next call on this object
   };
 
-  enum class AckOutcome { kAcked, kNacked, kUnknown };
+  /// kExhausted: a nack used up the last allowed redelivery; the caller
+  /// dead-letters or drops the record.
+  enum class AckOutcome { kAcked, kNacked, kExhausted, kUnknown };
   struct AckResult {
     AckOutcome outcome = AckOutcome::kUnknown;
-    InboundRecord record;  // set for kAcked: the record the runtime now owns
+    InboundRecord record;  // set for kAcked and kExhausted
   };
 
   StreamDelivery(std::size_t window, RedeliveryPolicy policy);

@@ -395,6 +395,17 @@ std::string ShowUsername(const BridgeConfig& config) { return config.username; }
 std::string ShowPassword(const BridgeConfig& config) { return config.password; }
 std::string ShowTopicPrefix(const BridgeConfig& config) { return config.topic_prefix; }
 
+std::optional<std::string> ApplyDeadLetterTopic(std::string_view value, Draft& draft) {
+  if (value.find_first_of("+#") != std::string_view::npos) {
+    return "must be a topic to publish to, without the MQTT wildcards '+' or '#', got " + Quote(value);
+  }
+  if (auto problem = CheckMqttString(value)) return problem;
+  draft.config.dead_letter_topic = std::string(value);
+  return std::nullopt;
+}
+
+std::string ShowDeadLetterTopic(const BridgeConfig& config) { return config.dead_letter_topic; }
+
 constexpr std::string_view kDaprdKeyDoc = "Interpreted by daprd itself; accepted and ignored by the bridge.";
 
 // To add a key: a field in BridgeConfig, a row here (parsing, default, docs
@@ -450,6 +461,14 @@ const std::array kKeys = {
              "Messages sent on one PullMessages stream and not yet acked, 1 to 10000."},
             &ApplyCount<&BridgeConfig::max_in_flight_per_stream, 1, 10'000>,
             &ShowCount<&BridgeConfig::max_in_flight_per_stream>, {}},
+    KeySpec{{"maxRedeliveries", "int", "0", false, false,
+             "Redeliveries after the app's first nack before the message goes to deadLetterTopic (or is dropped "
+             "with an error log); 0 means unlimited."},
+            &ApplyCount<&BridgeConfig::max_redeliveries, 0, 1'000'000>,
+            &ShowCount<&BridgeConfig::max_redeliveries>, {}},
+    KeySpec{{"deadLetterTopic", "string", "", false, false,
+             "Dapr topic (topicPrefix applies) that receives messages whose redeliveries ran out."},
+            &ApplyDeadLetterTopic, &ShowDeadLetterTopic, {}},
     KeySpec{{"durability", "string", "process", false, false,
              "Where inbound messages wait for the app's ack: memory (lost if the bridge crashes), process "
              "(SQLite, survives a crash of the bridge) or fsync (also survives power loss; slower)."},

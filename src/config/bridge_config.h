@@ -47,6 +47,8 @@ struct BridgeConfig {
   std::chrono::milliseconds redelivery_delay{}, max_redelivery_delay{};
   std::size_t max_in_flight_per_stream = 0;
   Durability durability = Durability::kProcess;
+  std::size_t max_redeliveries = 0;  // 0 = unlimited
+  std::string dead_letter_topic;     // Dapr topic (prefix applies); empty = drop with an error log
 
   /// One `key=value ...` line for logs, keyed by metadata key names. Secret
   /// keys (password, clientKey) and PEM text show only `<set>`/`<unset>`.

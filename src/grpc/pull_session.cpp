@@ -12,7 +12,7 @@ namespace {
 constexpr std::size_t kMaxResponseBytes = 4u * 1024u * 1024u;
 
 RedeliveryPolicy PolicyFor(const BridgeConfig& config) {
-  return RedeliveryPolicy{config.redelivery_delay, config.max_redelivery_delay};
+  return RedeliveryPolicy{config.redelivery_delay, config.max_redelivery_delay, config.max_redeliveries};
 }
 
 }  // namespace
@@ -130,6 +130,9 @@ void PullSession::HandleAck() {
   switch (result.outcome) {
     case StreamDelivery::AckOutcome::kAcked:
       instance_->Acked(result.record.seq);
+      break;
+    case StreamDelivery::AckOutcome::kExhausted:
+      instance_->GiveUp(std::move(result.record), request_.ack_error().message());
       break;
     case StreamDelivery::AckOutcome::kNacked:
       Logger("grpc")->debug("event=nack instance=\"{}\" id={} error=\"{}\"", instance_->name(),

@@ -222,6 +222,41 @@ TEST_F(PubSubBridgeTest, NackedMessageIsRedeliveredAfterBackoff) {
   EXPECT_FALSE(stream->Next(500ms).has_value());
 }
 
+TEST_F(PubSubBridgeTest, ExhaustedRedeliveriesGoToTheDeadLetterTopic) {
+  InitOrFail("bus", {{"maxRedeliveries", "2"}, {"deadLetterTopic", "jobs-dead"}});
+  ASSERT_TRUE(peer_->Subscribe("jobs-dead").ok());
+  auto stream = daprd_->Pull("bus", "jobs");
+  ASSERT_TRUE(stream->WaitActive());
+  ASSERT_TRUE(peer_->Publish("jobs", "poison").ok());
+  for (int delivery = 1; delivery <= 3; ++delivery) {
+    auto message = stream->Next(5s);
+    ASSERT_TRUE(message.has_value()) << "delivery " << delivery;
+    EXPECT_EQ(message->data(), "poison");
+    ASSERT_TRUE(stream->Nack(message->id()));
+  }
+  auto dead = peer_->WaitForMessages(1, 5s);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].topic, "jobs-dead");
+  EXPECT_EQ(dead[0].payload, "poison");
+  EXPECT_FALSE(stream->Next(500ms).has_value()) << "a dead-lettered message is not redelivered";
+}
+
+TEST_F(PubSubBridgeTest, ExhaustedRedeliveriesWithoutDeadLetterTopicAreDroppedWithAnError) {
+  InitOrFail("bus", {{"maxRedeliveries", "1"}});
+  auto stream = daprd_->Pull("bus", "jobs");
+  ASSERT_TRUE(stream->WaitActive());
+  ASSERT_TRUE(peer_->Publish("jobs", "poison").ok());
+  for (int delivery = 1; delivery <= 2; ++delivery) {
+    auto message = stream->Next(5s);
+    ASSERT_TRUE(message.has_value()) << "delivery " << delivery;
+    ASSERT_TRUE(stream->Nack(message->id()));
+  }
+  EXPECT_FALSE(stream->Next(500ms).has_value());
+  EXPECT_TRUE(WaitUntil([&] { return bridge_->ReadLog().find("event=message_dropped reason=max_redeliveries") !=
+                                     std::string::npos; },
+                        5s));
+}
+
 TEST_F(PubSubBridgeTest, UnackedMessagesGoToTheNextStreamAfterCancel) {
   // A window of one makes the order observable: job-2 is sent only once
   // the bridge has processed the ack for job-1.

@@ -280,3 +280,31 @@ TEST(StreamDeliveryTest, HugeBackoffDoesNotOverflowIntoAnImmediateRedelivery) {
 
 }  // namespace
 }  // namespace bridge
+
+namespace bridge {
+namespace {
+
+TEST(StreamDeliveryExhaustionTest, NackAfterTheLastAllowedRedeliveryIsExhausted) {
+  StreamDelivery delivery(1, RedeliveryPolicy{std::chrono::milliseconds(10), std::chrono::milliseconds(10), 2});
+  InboundRecord record;
+  record.seq = 7;
+  record.message = std::make_shared<const MqttMessage>();
+  delivery.Enqueue(record);
+  auto now = StreamDelivery::Clock::now();
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto sent = delivery.NextToSend(now);
+    ASSERT_TRUE(sent.has_value()) << "attempt " << attempt;
+    auto result = delivery.OnAck(sent->id, true, now);
+    if (attempt < 3) {
+      EXPECT_EQ(result.outcome, StreamDelivery::AckOutcome::kNacked) << "attempt " << attempt;
+    } else {
+      EXPECT_EQ(result.outcome, StreamDelivery::AckOutcome::kExhausted);
+      EXPECT_EQ(result.record.seq, 7u);
+    }
+    now += std::chrono::seconds(1);
+  }
+  EXPECT_FALSE(delivery.NextToSend(now).has_value()) << "an exhausted record is the caller's now";
+}
+
+}  // namespace
+}  // namespace bridge
