@@ -9,6 +9,7 @@
 #include "daemon/socket_path.h"
 #include "mqtt/connection_settings.h"
 #include "store/sqlite_message_store.h"
+#include "store/sqlite_outbox_store.h"
 #include "util/logging.h"
 
 int main(int argc, char** argv) {
@@ -61,5 +62,11 @@ int main(int argc, char** argv) {
     if (!store.ok()) return store.error();
     return std::unique_ptr<bridge::MessageStore>(std::move(store).value());
   };
-  return bridge::Daemon(std::move(options), make_client, make_store).Run();
+  auto make_outbox_store = [](const bridge::BridgeConfig& config,
+                              const std::string& instance_dir) -> bridge::Result<std::unique_ptr<bridge::OutboxStore>> {
+    auto store = bridge::SqliteOutboxStore::Open(instance_dir + "/outbox.db", config.durability);
+    if (!store.ok()) return store.error();
+    return std::unique_ptr<bridge::OutboxStore>(std::move(store).value());
+  };
+  return bridge::Daemon(std::move(options), {make_client, make_store, make_outbox_store}).Run();
 }

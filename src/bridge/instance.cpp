@@ -35,10 +35,15 @@ Result<std::shared_ptr<Instance>> Instance::Start(std::string name, BridgeConfig
                                                   std::unique_ptr<MqttClient> client,
                                                   std::unique_ptr<MessageStore> store,
                                                   std::vector<InboundRecord> waiting,
-                                                  TimerQueue& timers) {
+                                                  TimerQueue& timers,
+                                                  std::unique_ptr<OutboxStore> outbox) {
   std::shared_ptr<Instance> instance(
       new Instance(std::move(name), std::move(config), std::move(client), std::move(store), timers));
   instance->inbox_->AdoptWaiting(std::move(waiting));
+  if (outbox) {
+    instance->outbox_ = std::make_shared<OfflineOutbox>(std::move(outbox), instance->config_.max_offline_messages,
+                                                        *instance->client_);
+  }
 
   // The handler holds the inbox, not the instance: Paho may still call it
   // while the instance is being torn down.
@@ -61,6 +66,7 @@ Result<std::shared_ptr<Instance>> Instance::Start(std::string name, BridgeConfig
                  "cannot connect to MQTT broker " + cfg.broker_url_redacted + " within " +
                      std::to_string(cfg.connect_timeout.count()) + " ms: " + status.error().message};
   }
+  if (instance->outbox_) instance->outbox_->Drain();  // left over from before a restart
   Logger("bridge")->info("event=instance_started instance=\"{}\" {}", instance->name_, cfg.Describe());
   return instance;
 }
@@ -83,6 +89,7 @@ void Instance::OnConnectionChange(bool connected) {
     for (const auto& [filter, state] : filters_) filters.push_back(filter);
   }
   for (const auto& filter : filters) SubscribeOnBroker(filter);
+  if (outbox_) outbox_->Drain();
 }
 
 void Instance::SubscribeOnBroker(const std::string& filter) {
@@ -121,21 +128,38 @@ void Instance::Publish(const std::string& dapr_topic, std::string data,
     retain = *parsed;
   }
 
+  MqttPublish message{std::move(topic).value(), std::move(data), config_.qos, retain};
+  if (outbox_ && (outbox_->Active() || !client_->IsConnected())) {
+    // Behind stored messages, or with the broker away: into the line.
+    auto stored = outbox_->Accept(message);
+    if (stored.ok() && client_->IsConnected()) outbox_->Drain();
+    return done(stored);
+  }
+
   auto completion = std::make_shared<PublishCompletion>();
   completion->done = std::move(done);
   const auto timeout = config_.publish_timeout;
   completion->deadline_timer = timers_.ScheduleAfter(timeout, [completion, timeout] {
+    // Not stored in the offline buffer: the broker may still have it, and
+    // daprd's resiliency policy decides about retrying.
     if (completion->Claim()) {
       completion->done(DeadlineExceeded("no PUBACK from the broker within " + std::to_string(timeout.count()) +
                                         " ms"));
     }
   });
-  client_->Publish(MqttPublish{std::move(topic).value(), std::move(data), config_.qos, retain},
-                   [completion, &timers = timers_](Status status) {
-                     if (!completion->Claim()) return;
-                     timers.Cancel(completion->deadline_timer);
-                     completion->done(std::move(status));
-                   });
+  // With the offline buffer, a publish the connection lost on the way is
+  // stored instead of failed (it may reach the broker twice: at least once).
+  std::weak_ptr<OfflineOutbox> fallback = outbox_;
+  auto fallback_message = outbox_ ? std::make_shared<MqttPublish>(message) : nullptr;
+  client_->Publish(std::move(message), [completion, &timers = timers_, fallback, fallback_message](Status status) {
+    if (!completion->Claim()) return;
+    timers.Cancel(completion->deadline_timer);
+    auto outbox = fallback.lock();
+    if (!status.ok() && outbox && status.error().kind == ErrorKind::kUnavailable) {
+      status = outbox->Accept(*fallback_message);
+    }
+    completion->done(std::move(status));
+  });
 }
 
 Result<std::string> Instance::OpenSubscription(const std::string& dapr_topic,
@@ -241,6 +265,7 @@ std::vector<InboundRecord> Instance::Shutdown() {
   // Streams still attached to a replaced instance would otherwise stay open
   // and silent forever. Ending them hands their unacked records back first.
   for (auto& end : enders) end();
+  if (outbox_) outbox_->Stop();
   client_->Disconnect(std::chrono::milliseconds(1000));
   return inbox_->TakeWaiting();
 }

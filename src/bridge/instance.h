@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bridge/inbox.h"
+#include "bridge/offline_outbox.h"
 #include "bridge/topic_mapper.h"
 #include "config/bridge_config.h"
 #include "mqtt/mqtt_client.h"
@@ -32,7 +33,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
                                                  std::unique_ptr<MqttClient> client,
                                                  std::unique_ptr<MessageStore> store,
                                                  std::vector<InboundRecord> waiting,
-                                                 TimerQueue& timers);
+                                                 TimerQueue& timers,
+                                                 std::unique_ptr<OutboxStore> outbox = nullptr);
   ~Instance();
 
   const std::string& name() const { return name_; }
@@ -96,6 +98,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   TimerQueue& timers_;
   std::shared_ptr<Inbox> inbox_;  // shared with the MQTT message handler
   std::unique_ptr<MqttClient> client_;
+  std::shared_ptr<OfflineOutbox> outbox_;  // null unless offlineBuffer; after client_: goes first
 
   mutable std::mutex mutex_;
   std::map<std::string, FilterState> filters_;

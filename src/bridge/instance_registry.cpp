@@ -8,12 +8,8 @@
 
 namespace bridge {
 
-InstanceRegistry::InstanceRegistry(std::string state_dir, MqttClientFactory make_client,
-                                   MessageStoreFactory make_store, TimerQueue& timers)
-    : state_dir_(std::move(state_dir)),
-      make_client_(std::move(make_client)),
-      make_store_(std::move(make_store)),
-      timers_(timers) {}
+InstanceRegistry::InstanceRegistry(std::string state_dir, InstanceFactories factories, TimerQueue& timers)
+    : state_dir_(std::move(state_dir)), factories_(std::move(factories)), timers_(timers) {}
 
 InstanceRegistry::~InstanceRegistry() { ShutdownAll(); }
 
@@ -86,16 +82,22 @@ Status InstanceRegistry::Init(const std::string& name, const std::map<std::strin
   }
 
   const std::string dir = InstanceDir(name);
-  auto client = make_client_(parsed->config, dir);
+  auto client = factories_.make_client(parsed->config, dir);
   if (!client.ok()) return client.error();
-  auto store = make_store_(parsed->config, dir);
+  auto store = factories_.make_inbox_store(parsed->config, dir);
   if (!store.ok()) return store.error();
+  std::unique_ptr<OutboxStore> outbox;
+  if (parsed->config.offline_buffer) {
+    auto opened = factories_.make_outbox_store(parsed->config, dir);
+    if (!opened.ok()) return opened.error();
+    outbox = std::move(opened).value();
+  }
   // A durable store reloads what the old instance saved in the same file;
   // adopting the in-memory copies as well would deliver them twice.
   if ((*store)->durable() && previous_was_durable) carried_over.clear();
 
   auto instance = Instance::Start(name, std::move(parsed->config), std::move(client).value(),
-                                  std::move(store).value(), std::move(carried_over), timers_);
+                                  std::move(store).value(), std::move(carried_over), timers_, std::move(outbox));
   if (!instance.ok()) {
     log->error("event=init_failed instance=\"{}\" error=\"{}\"", name, instance.error().message);
     return instance.error();

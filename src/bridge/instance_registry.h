@@ -22,14 +22,24 @@ using MqttClientFactory =
 using MessageStoreFactory =
     std::function<Result<std::unique_ptr<MessageStore>>(const BridgeConfig&, const std::string& instance_dir)>;
 
+/// Builds the offline buffer's store; called only with offlineBuffer=true.
+using OutboxStoreFactory =
+    std::function<Result<std::unique_ptr<OutboxStore>>(const BridgeConfig&, const std::string& instance_dir)>;
+
+/// Everything an instance is built from, besides its config.
+struct InstanceFactories {
+  MqttClientFactory make_client;
+  MessageStoreFactory make_inbox_store;
+  OutboxStoreFactory make_outbox_store;
+};
+
 /// All component instances, keyed by the `x-component-instance` header.
 ///
 /// Thread-safety: all methods may be called from any thread. Init for one
 /// name is serialised; different names proceed in parallel.
 class InstanceRegistry {
  public:
-  InstanceRegistry(std::string state_dir, MqttClientFactory make_client, MessageStoreFactory make_store,
-                   TimerQueue& timers);
+  InstanceRegistry(std::string state_dir, InstanceFactories factories, TimerQueue& timers);
   ~InstanceRegistry();
 
   /// Parses the metadata and (re)starts the instance. A second Init for
@@ -47,8 +57,7 @@ class InstanceRegistry {
   std::string InstanceDir(const std::string& name) const;
 
   const std::string state_dir_;
-  MqttClientFactory make_client_;
-  MessageStoreFactory make_store_;
+  InstanceFactories factories_;
   TimerQueue& timers_;
 
   mutable std::mutex mutex_;

@@ -469,6 +469,14 @@ const std::array kKeys = {
     KeySpec{{"deadLetterTopic", "string", "", false, false,
              "Dapr topic (topicPrefix applies) that receives messages whose redeliveries ran out."},
             &ApplyDeadLetterTopic, &ShowDeadLetterTopic, {}},
+    KeySpec{{"offlineBuffer", "bool", "false", false, false,
+             "While the broker is unreachable, Publish stores the message durably and returns OK; stored "
+             "messages are published in order when the broker is back. false: Publish fails with UNAVAILABLE."},
+            &ApplyBool<&BridgeConfig::offline_buffer>, &ShowBool<&BridgeConfig::offline_buffer>, {}},
+    KeySpec{{"maxOfflineMessages", "int", "10000", false, false,
+             "Bound of the offline buffer; beyond it Publish fails with RESOURCE_EXHAUSTED."},
+            &ApplyCount<&BridgeConfig::max_offline_messages, 1, 10'000'000>,
+            &ShowCount<&BridgeConfig::max_offline_messages>, {}},
     KeySpec{{"durability", "string", "process", false, false,
              "Where inbound messages wait for the app's ack: memory (lost if the bridge crashes), process "
              "(SQLite, survives a crash of the bridge) or fsync (also survives power loss; slower)."},

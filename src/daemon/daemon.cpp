@@ -73,8 +73,8 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-Daemon::Daemon(DaemonOptions options, MqttClientFactory make_client, MessageStoreFactory make_store)
-    : options_(std::move(options)), make_client_(std::move(make_client)), make_store_(std::move(make_store)) {}
+Daemon::Daemon(DaemonOptions options, InstanceFactories factories)
+    : options_(std::move(options)), factories_(std::move(factories)) {}
 
 int Daemon::Run() {
   auto log = Logger("daemon");
@@ -93,7 +93,7 @@ int Daemon::Run() {
 
   std::stop_source stop;
   TimerQueue timers;
-  InstanceRegistry registry(options_.state_dir, make_client_, make_store_, timers);
+  InstanceRegistry registry(options_.state_dir, factories_, timers);
   PubSubService service(registry, timers, stop.get_token());
 
   // Referencing the plugin's initialiser makes sure reflection is linked in

@@ -30,14 +30,13 @@ void BlockTerminationSignals();
 /// → gRPC Shutdown with a deadline → MQTT disconnect → socket removed → 0.
 class Daemon {
  public:
-  Daemon(DaemonOptions options, MqttClientFactory make_client, MessageStoreFactory make_store);
+  Daemon(DaemonOptions options, InstanceFactories factories);
   /// Serves until a termination signal. Returns the process exit code.
   int Run();
 
  private:
   DaemonOptions options_;
-  MqttClientFactory make_client_;
-  MessageStoreFactory make_store_;
+  InstanceFactories factories_;
 };
 
 }  // namespace bridge

@@ -123,6 +123,37 @@ TEST_F(PubSubBridgeTest, PublishToDeadBrokerFailsWithUnavailableOrDeadline) {
   EXPECT_THAT(status.error_code(), ::testing::AnyOf(grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::DEADLINE_EXCEEDED));
 }
 
+TEST_F(PubSubBridgeTest, OfflineBufferAcceptsPublishesWhileTheBrokerIsDownAndReplaysThemInOrder) {
+  // A broker that keeps sessions across its restart, and a checker with a
+  // persistent session subscribed before the outage: it gets everything the
+  // bridge replays, whenever it reconnects.
+  auto broker = MosquittoBroker::Start({.persistence = true});
+  ASSERT_NE(broker, nullptr);
+  {
+    auto checker = TestMqttPeer::Connect(broker->url(), "offline-checker", /*clean_session=*/false);
+    ASSERT_NE(checker, nullptr);
+    ASSERT_TRUE(checker->Subscribe("buffered").ok());
+  }
+  auto status = daprd_->Init("bus", FakeDaprd::Metadata(broker->url(), "bridge-bus",
+                                                        {{"offlineBuffer", "true"}, {"maxOfflineMessages", "50"}}));
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  broker->Stop();
+  for (int i = 0; i < 50; ++i) {
+    status = daprd_->Publish("bus", "buffered", "m" + std::to_string(i));
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+  }
+  EXPECT_EQ(daprd_->Publish("bus", "buffered", "one too many").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  ASSERT_TRUE(broker->Restart());
+  auto checker = TestMqttPeer::Connect(broker->url(), "offline-checker", /*clean_session=*/false);
+  ASSERT_NE(checker, nullptr);
+  auto messages = checker->WaitForMessages(50, 20s);
+  ASSERT_EQ(messages.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(messages[static_cast<std::size_t>(i)].payload, "m" + std::to_string(i));
+  EXPECT_TRUE(daprd_->Publish("bus", "buffered", "after").ok());
+  EXPECT_EQ(checker->WaitForMessages(51, 10s).size(), 51u);
+}
+
 TEST_F(PubSubBridgeTest, BulkPublishPutsEveryEntryOnTheBroker) {
   InitOrFail("bus");
   ASSERT_TRUE(peer_->Subscribe("bulk").ok());
