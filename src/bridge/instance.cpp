@@ -116,8 +116,55 @@ void Instance::SubscribeOnBroker(const std::string& filter) {
   });
 }
 
+void Instance::BeginSubscriptionSetup() {
+  std::lock_guard lock(mutex_);
+  ++setups_pending_;
+}
+
+void Instance::EndSubscriptionSetup() {
+  {
+    std::lock_guard lock(mutex_);
+    if (setups_pending_ > 0) --setups_pending_;
+    if (setups_pending_ > 0) return;
+  }
+  ReleaseHeldPublishes();
+}
+
+void Instance::ReleaseHeldPublishes() {
+  std::vector<std::function<void()>> held;
+  {
+    std::lock_guard lock(mutex_);
+    held.swap(held_publishes_);
+  }
+  for (auto& publish : held) publish();
+}
+
 void Instance::Publish(const std::string& dapr_topic, std::string data,
                        const std::map<std::string, std::string>& metadata, Done done) {
+  {
+    std::unique_lock lock(mutex_);
+    if (setups_pending_ > 0) {
+      const bool first = held_publishes_.empty();
+      std::weak_ptr<Instance> weak = weak_from_this();
+      held_publishes_.push_back([weak, dapr_topic, data = std::move(data), metadata, done = std::move(done)]() mutable {
+        auto self = weak.lock();
+        if (!self) return done(Unavailable("the component instance went away"));
+        self->PublishNow(dapr_topic, std::move(data), metadata, std::move(done));
+      });
+      lock.unlock();
+      if (first) {
+        timers_.ScheduleAfter(kPublishHoldLimit, [weak = weak_from_this()] {
+          if (auto self = weak.lock()) self->ReleaseHeldPublishes();
+        });
+      }
+      return;
+    }
+  }
+  PublishNow(dapr_topic, std::move(data), metadata, std::move(done));
+}
+
+void Instance::PublishNow(const std::string& dapr_topic, std::string data,
+                          const std::map<std::string, std::string>& metadata, Done done) {
   auto topic = mapper_.ToMqttPublishTopic(dapr_topic);
   if (!topic.ok()) return done(topic.error());
 

@@ -59,6 +59,17 @@ class Instance : public std::enable_shared_from_this<Instance> {
                                        std::function<void()> end = {});
   void CloseSubscription(const std::string& filter, const InboxSubscriber* subscriber);
 
+  /// A PullMessages stream opened and is not subscribed on the broker yet.
+  /// daprd returns from Subscribe before the bridge has read the stream's
+  /// topic, and may publish to that topic at once (Dapr's conformance suite
+  /// does); the built-in mqtt3 subscribes before returning. So publishes
+  /// wait, at most kPublishHoldLimit, until every such setup has settled.
+  void BeginSubscriptionSetup();
+  /// The setup settled: the broker granted the subscription, or the stream
+  /// ended. Call exactly once per Begin.
+  void EndSubscriptionSetup();
+  static constexpr std::chrono::milliseconds kPublishHoldLimit{2000};
+
   /// The runtime processed record `seq`.
   void Acked(std::uint64_t seq) { inbox_->Acked(seq); }
 
@@ -90,6 +101,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   Instance(std::string name, BridgeConfig config, std::unique_ptr<MqttClient> client,
            std::unique_ptr<MessageStore> store, TimerQueue& timers);
   void OnConnectionChange(bool connected);
+  void PublishNow(const std::string& dapr_topic, std::string data,
+                  const std::map<std::string, std::string>& metadata, Done done);
   void SubscribeOnBroker(const std::string& filter);
 
   const std::string name_;
@@ -107,6 +120,9 @@ class Instance : public std::enable_shared_from_this<Instance> {
     std::function<void()> end;
   };
   std::map<const InboxSubscriber*, SubscriberHooks> hooks_;
+  int setups_pending_ = 0;
+  std::vector<std::function<void()>> held_publishes_;
+  void ReleaseHeldPublishes();
   std::atomic<bool> paused_{false};  // read by sessions on every send
   bool shut_down_ = false;
 };

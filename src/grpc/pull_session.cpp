@@ -32,8 +32,10 @@ PullSession* PullSession::Start(Result<std::shared_ptr<Instance>> instance, Time
     session->Close(ToGrpcStatus(instance.error()));
     return session.get();
   }
+  session->instance_->BeginSubscriptionSetup();
   {
     std::unique_lock lock(session->mutex_);
+    session->setup_pending_ = true;
     session->OperationStarted(lock);
   }
   session->StartRead(&session->request_);
@@ -151,7 +153,16 @@ void PullSession::OnSubscriptionActive() {
     std::lock_guard lock(mutex_);
     subscription_active_ = true;
   }
+  SettleSetup();
   Pump();
+}
+
+void PullSession::SettleSetup() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!std::exchange(setup_pending_, false)) return;
+  }
+  instance_->EndSubscriptionSetup();
 }
 
 void PullSession::Offer(InboundRecord record) {
@@ -272,6 +283,7 @@ void PullSession::Close(grpc::Status status) {
     detach = attached_;
     filter = filter_;
   }
+  if (instance_) SettleSetup();
   if (detach) {
     // The inbox takes back every unacked record, atomically, for the next
     // stream on this filter.

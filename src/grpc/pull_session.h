@@ -82,6 +82,8 @@ class PullSession final : public grpc::ServerBidiReactor<v1::PullMessagesRequest
   std::string filter_;
   bool attached_ = false;
   bool subscription_active_ = false;
+  bool setup_pending_ = false;  // counted in the instance's BeginSubscriptionSetup
+  void SettleSetup();
   bool metadata_sent_ = false;
   bool write_in_flight_ = false;
   int operations_starting_ = 0;

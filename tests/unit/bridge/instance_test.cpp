@@ -235,6 +235,19 @@ TEST_F(InstanceTest, WildcardTopicIsRejectedWithoutTouchingTheClient) {
   EXPECT_EQ(PublishCount(), 0u);
 }
 
+TEST_F(InstanceTest, PublishWaitsWhileASubscriptionIsBeingSetUp) {
+  auto instance = Start();
+  ASSERT_NE(instance, nullptr);
+  instance->BeginSubscriptionSetup();
+  DoneRecorder done;
+  instance->Publish("t", "x", {}, done.Callback());
+  EXPECT_EQ(PublishCount(), 0u) << "daprd may publish before the bridge read the new stream's topic";
+  instance->EndSubscriptionSetup();
+  EXPECT_EQ(PublishCount(), 1u);
+  CompletePublish(0, Status::Ok());
+  EXPECT_EQ(done.calls().size(), 1u);
+}
+
 TEST_F(InstanceTest, PublishCompletesOnlyWhenTheBrokerAnswers) {
   auto instance = Start();
   ASSERT_NE(instance, nullptr);
