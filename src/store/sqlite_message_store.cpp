@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include <filesystem>
+#include "store/sqlite_database.h"
 
 #include "util/logging.h"
 
@@ -26,29 +26,9 @@ std::string LastError(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of me
 }  // namespace
 
 Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::Open(const std::string& path, Durability durability) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec) return Unavailable("cannot create the folder of " + path + ": " + ec.message());
-
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    auto error = Unavailable("cannot open inbox " + path + ": " + LastError(db));
-    sqlite3_close(db);
-    return error;
-  }
-  std::unique_ptr<SqliteMessageStore> store(new SqliteMessageStore(db, path));
-  const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
-                              (durability == Durability::kFsync ? "FULL" : "OFF") + ";";
-  char* message = nullptr;
-  for (const std::string& sql : {pragmas, std::string(kSchema)}) {
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      std::string reason = message ? message : "unknown error";
-      sqlite3_free(message);
-      return Unavailable("cannot prepare inbox " + path + ": " + reason);
-    }
-  }
-  sqlite3_busy_timeout(db, 5000);  // a replaced instance may still hold the file briefly
+  auto db = OpenSqliteDatabase(path, durability, kSchema);
+  if (!db.ok()) return db.error();
+  std::unique_ptr<SqliteMessageStore> store(new SqliteMessageStore(*db, path));
   if (auto status = store->Prepare(); !status.ok()) return status.error();
   return store;
 }

@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include <filesystem>
+#include "store/sqlite_database.h"
 
 #include "util/logging.h"
 
@@ -22,26 +22,10 @@ CREATE TABLE IF NOT EXISTS outbox (
 }  // namespace
 
 Result<std::unique_ptr<SqliteOutboxStore>> SqliteOutboxStore::Open(const std::string& path, Durability durability) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec) return Unavailable("cannot create the folder of " + path + ": " + ec.message());
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    auto error = Unavailable("cannot open outbox " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
-    sqlite3_close(db);
-    return error;
-  }
+  auto opened = OpenSqliteDatabase(path, durability, kSchema);
+  if (!opened.ok()) return opened.error();
+  sqlite3* db = *opened;
   std::unique_ptr<SqliteOutboxStore> store(new SqliteOutboxStore(db, path));
-  const std::string setup = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
-                            (durability == Durability::kFsync ? "FULL" : "OFF") + ";" + kSchema;
-  char* message = nullptr;
-  if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string reason = message ? message : "unknown error";
-    sqlite3_free(message);
-    return Unavailable("cannot prepare outbox " + path + ": " + reason);
-  }
-  sqlite3_busy_timeout(db, 5000);
   if (sqlite3_prepare_v2(db, "INSERT INTO outbox (topic, payload, qos, retain) VALUES (?,?,?,?)", -1,
                          &store->append_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "SELECT seq, topic, payload, qos, retain FROM outbox ORDER BY seq LIMIT 1", -1,
