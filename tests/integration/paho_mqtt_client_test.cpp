@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/silent_listener.h"
 #include "support/test_support.h"
 
 namespace bridge {
@@ -21,6 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::MosquittoBroker;
+using testing::SilentListener;
 using testing::StatusWaiter;
 using testing::TestMqttPeer;
 using testing::WaitUntil;
@@ -101,30 +103,6 @@ TEST(PahoMqttClientConnectTest, DeadPortFailsUnavailableWithinTimeoutAndHidesPas
   EXPECT_EQ(status.error().message.find("s3cret-pa55"), std::string::npos);
   EXPECT_FALSE(client->IsConnected());
 }
-
-// A listener that never accepts: TCP connects, the CONNACK never comes.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        ::listen(fd_, 8) == 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port_ = ntohs(addr.sin_port);
-    }
-  }
-  ~SilentListener() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
 
 TEST(PahoMqttClientConnectTest, SilentBrokerTimesOutAndClientCanBeReusedAndDestroyed) {
   SilentListener silent;

@@ -4,11 +4,13 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "bridge/bridge_harness.h"
+#include "support/silent_listener.h"
 
 namespace bridge::testing {
 namespace {
@@ -71,6 +73,23 @@ TEST_F(PubSubBridgeTest, InitFailsFastWithUnavailableAndNoCredentialsWhenBrokerI
   EXPECT_THAT(status.error_message(), Not(HasSubstr("s3cret")));
   EXPECT_LT(took, 4s) << "daprd gives Init 5 s in all";
   EXPECT_THAT(bridge_->ReadLog(), Not(HasSubstr("s3cret")));
+}
+
+TEST_F(PubSubBridgeTest, AnInitWaitingForADeadBrokerDoesNotStallOtherCalls) {
+  InitOrFail("live");
+  ASSERT_TRUE(peer_->Subscribe("still-flowing").ok());
+  SilentListener silent;  // accepts TCP, never answers CONNECT: Init waits
+  std::thread slow_init([&] {
+    daprd_->Init("dead", FakeDaprd::Metadata("tcp://127.0.0.1:" + std::to_string(silent.port()), "c-dead",
+                                             {{"connectTimeout", "3s"}}));
+  });
+  // Several slow Inits at once would be worse; one must already not block.
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(daprd_->Publish("live", "still-flowing", "p").ok());
+  const auto took = std::chrono::steady_clock::now() - started;
+  slow_init.join();
+  EXPECT_LT(took, 1500ms) << "publishes waited for another instance's Init";
+  EXPECT_EQ(peer_->WaitForMessages(20, 5s).size(), 20u);
 }
 
 TEST_F(PubSubBridgeTest, PublishBeforeInitIsAFailedPrecondition) {
