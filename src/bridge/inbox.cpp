@@ -10,6 +10,7 @@ namespace bridge {
 Inbox::Inbox(std::unique_ptr<MessageStore> store) : store_(std::move(store)) {
   for (auto& record : store_->LoadAll()) {
     next_seq_ = std::max(next_seq_, record.seq + 1);
+    Count(record);
     waiting_.push_back(std::move(record));
   }
 }
@@ -20,7 +21,13 @@ InboundRecord Inbox::NewRecordLocked(const std::string& filter,
   record.seq = next_seq_++;
   record.filter = filter;
   record.message = message;
+  Count(record);
   return record;
+}
+
+void Inbox::Count(const InboundRecord& record) {
+  pending_messages_ += 1;
+  pending_bytes_ += record.message ? record.message->payload.size() : 0;
 }
 
 Status Inbox::Accept(MqttMessage message) {
@@ -110,10 +117,12 @@ void Inbox::Requeue(InboundRecord record) {
   if (target) target->Wake();
 }
 
-void Inbox::Acked(std::uint64_t seq) {
+void Inbox::Acked(const InboundRecord& record) {
   // No inbox lock: the store is thread-safe, and acks arrive from threads
   // that may already hold the lock further up their stack.
-  store_->Remove(seq);
+  store_->Remove(record.seq);
+  pending_messages_ -= 1;
+  pending_bytes_ -= record.message ? record.message->payload.size() : 0;
 }
 
 std::size_t Inbox::waiting() const {
@@ -130,6 +139,7 @@ void Inbox::AdoptWaiting(std::vector<InboundRecord> records) {
   std::lock_guard lock(mutex_);
   for (auto& record : records) {
     record.seq = next_seq_++;
+    Count(record);
     if (auto saved = store_->Save(record); !saved.ok()) {
       Logger("bridge")->error("event=store_save_failed seq={} error=\"{}\"", record.seq, saved.error().message);
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -53,8 +54,13 @@ class Inbox {
   /// Unregisters a subscriber; its unacked records wait for the next one.
   void Detach(const InboxSubscriber* subscriber);
 
-  /// The runtime has processed this record: forget it.
-  void Acked(std::uint64_t seq);
+  /// The runtime processed this record (or it was dropped): forget it.
+  void Acked(const InboundRecord& record);
+
+  /// Records the bridge owns and the runtime has not acked yet, wherever
+  /// they are (waiting or at a stream), and their payload bytes.
+  std::size_t pending_messages() const { return pending_messages_.load(); }
+  std::size_t pending_bytes() const { return pending_bytes_.load(); }
 
   /// Puts a record the bridge still owns back in line: to a subscriber of
   /// its filter if one is attached, else to the waiting list.
@@ -77,7 +83,11 @@ class Inbox {
   InboundRecord NewRecordLocked(const std::string& filter,
                                 const std::shared_ptr<const MqttMessage>& message);
 
+  void Count(const InboundRecord& record);
+
   std::unique_ptr<MessageStore> store_;
+  std::atomic<std::size_t> pending_messages_{0};
+  std::atomic<std::size_t> pending_bytes_{0};
   mutable std::mutex mutex_;
   std::uint64_t next_seq_ = 1;
   std::vector<Attached> attached_;

@@ -45,14 +45,18 @@ Result<std::shared_ptr<Instance>> Instance::Start(std::string name, BridgeConfig
                                                         *instance->client_);
   }
 
-  // The handler holds the inbox, not the instance: Paho may still call it
-  // while the instance is being torn down.
+  instance->intake_ = std::make_shared<IntakeGate>(
+      IntakeGate::Bounds{instance->config_.max_pending_messages, instance->config_.max_pending_bytes},
+      *instance->client_, instance->config_.connect_timeout, instance->name_);
+  // The handler holds the inbox and the gate, not the instance: Paho may
+  // still call it while the instance is being torn down.
   instance->client_->SetMessageHandler(
-      [inbox = instance->inbox_, log = Logger("mqtt")](MqttMessage&& message) {
+      [inbox = instance->inbox_, intake = instance->intake_, log = Logger("mqtt")](MqttMessage&& message) {
         const auto topic = message.topic;
         if (auto status = inbox->Accept(std::move(message)); !status.ok()) {
           log->error("event=inbox_accept_failed topic=\"{}\" error=\"{}\"", topic, status.error().message);
         }
+        intake->Update(inbox->pending_messages(), inbox->pending_bytes());
       });
   std::weak_ptr<Instance> weak = instance;
   instance->client_->SetConnectionHandler([weak](bool connected) {
@@ -254,6 +258,11 @@ void Instance::CloseSubscription(const std::string& filter, const InboxSubscribe
   if (unsubscribe) client_->Unsubscribe(filter);
 }
 
+void Instance::Acked(const InboundRecord& record) {
+  inbox_->Acked(record);
+  intake_->Update(inbox_->pending_messages(), inbox_->pending_bytes());
+}
+
 void Instance::GiveUp(InboundRecord record, const std::string& last_error) {
   auto log = Logger("bridge");
   const auto& topic = record.message->topic;
@@ -261,7 +270,7 @@ void Instance::GiveUp(InboundRecord record, const std::string& last_error) {
     log->error("event=message_dropped reason=max_redeliveries instance=\"{}\" mqtt_topic=\"{}\" attempts={} "
                "last_error=\"{}\"",
                name_, topic, record.attempts, last_error);
-    inbox_->Acked(record.seq);
+    Acked(record);
     return;
   }
   log->warn("event=dead_lettered instance=\"{}\" mqtt_topic=\"{}\" dead_letter_topic=\"{}\" attempts={}", name_,
@@ -272,7 +281,7 @@ void Instance::GiveUp(InboundRecord record, const std::string& last_error) {
     auto self = weak.lock();
     if (!self) return;
     if (status.ok()) {
-      self->inbox_->Acked(shared->seq);
+      self->Acked(*shared);
       return;
     }
     Logger("bridge")->error("event=dead_letter_failed instance=\"{}\" error=\"{}\" note=\"kept for redelivery\"",
@@ -313,6 +322,7 @@ std::vector<InboundRecord> Instance::Shutdown() {
   // and silent forever. Ending them hands their unacked records back first.
   for (auto& end : enders) end();
   if (outbox_) outbox_->Stop();
+  if (intake_) intake_->Stop();
   client_->Disconnect(std::chrono::milliseconds(1000));
   return inbox_->TakeWaiting();
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bridge/inbox.h"
+#include "bridge/intake_gate.h"
 #include "bridge/offline_outbox.h"
 #include "bridge/topic_mapper.h"
 #include "config/bridge_config.h"
@@ -70,8 +71,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void EndSubscriptionSetup();
   static constexpr std::chrono::milliseconds kPublishHoldLimit{2000};
 
-  /// The runtime processed record `seq`.
-  void Acked(std::uint64_t seq) { inbox_->Acked(seq); }
+  /// The runtime processed `record` (or the bridge dropped it).
+  void Acked(const InboundRecord& record);
 
   /// The record's redeliveries ran out: publish it to deadLetterTopic and
   /// forget it once the broker has it, or drop it with an error log when no
@@ -112,6 +113,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   std::shared_ptr<Inbox> inbox_;  // shared with the MQTT message handler
   std::unique_ptr<MqttClient> client_;
   std::shared_ptr<OfflineOutbox> outbox_;  // null unless offlineBuffer; after client_: goes first
+  std::shared_ptr<IntakeGate> intake_;     // shared with the MQTT message handler
 
   mutable std::mutex mutex_;
   std::map<std::string, FilterState> filters_;

@@ -469,6 +469,15 @@ const std::array kKeys = {
     KeySpec{{"deadLetterTopic", "string", "", false, false,
              "Dapr topic (topicPrefix applies) that receives messages whose redeliveries ran out."},
             &ApplyDeadLetterTopic, &ShowDeadLetterTopic, {}},
+    KeySpec{{"maxPendingMessages", "int", "100000", false, false,
+             "Inbound messages the bridge holds for the app at most; at the bound it stops taking messages from "
+             "the broker (it disconnects; a persistent session keeps them queued there) until acks bring it to 90%."},
+            &ApplyCount<&BridgeConfig::max_pending_messages, 1, 100'000'000>,
+            &ShowCount<&BridgeConfig::max_pending_messages>, {}},
+    KeySpec{{"maxPendingBytes", "int", "67108864", false, false,
+             "The same bound in payload bytes (default 64 MiB)."},
+            &ApplyCount<&BridgeConfig::max_pending_bytes, 1024, 17'179'869'184>,
+            &ShowCount<&BridgeConfig::max_pending_bytes>, {}},
     KeySpec{{"offlineBuffer", "bool", "false", false, false,
              "While the broker is unreachable, Publish stores the message durably and returns OK; stored "
              "messages are published in order when the broker is back. false: Publish fails with UNAVAILABLE."},

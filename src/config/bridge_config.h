@@ -49,6 +49,8 @@ struct BridgeConfig {
   Durability durability = Durability::kProcess;
   std::size_t max_redeliveries = 0;  // 0 = unlimited
   std::string dead_letter_topic;     // Dapr topic (prefix applies); empty = drop with an error log
+  std::size_t max_pending_messages = 0;  // inbox bounds: above them, backpressure
+  std::size_t max_pending_bytes = 0;
   bool offline_buffer = false;       // Publish while the broker is away stores instead of failing
   std::size_t max_offline_messages = 0;
 

@@ -131,7 +131,7 @@ void PullSession::HandleAck() {
   }
   switch (result.outcome) {
     case StreamDelivery::AckOutcome::kAcked:
-      instance_->Acked(result.record.seq);
+      instance_->Acked(result.record);
       break;
     case StreamDelivery::AckOutcome::kExhausted:
       instance_->GiveUp(std::move(result.record), request_.ack_error().message());
@@ -192,7 +192,7 @@ bool PullSession::FillResponseLocked(const StreamDelivery::Delivery& delivery) {
 }
 
 void PullSession::Pump() {
-  std::vector<std::uint64_t> dropped;
+  std::vector<InboundRecord> dropped;
   enum class Next { kNothing, kMetadata, kWrite } next = Next::kNothing;
   {
     std::unique_lock lock(mutex_);
@@ -212,8 +212,7 @@ void PullSession::Pump() {
         Logger("grpc")->error(
             "event=message_too_large_dropped instance=\"{}\" mqtt_topic=\"{}\" bytes={} limit={}",
             instance_->name(), delivery->record->message->topic, response_.ByteSizeLong(), kMaxResponseBytes);
-        dropped.push_back(delivery->record->seq);
-        delivery_.Discard(delivery->id);
+        if (auto record = delivery_.Discard(delivery->id)) dropped.push_back(std::move(*record));
       }
       if (next == Next::kNothing) {
         if (auto due = delivery_.NextRedeliveryDue()) ScheduleWakeLocked(*due);
@@ -225,7 +224,7 @@ void PullSession::Pump() {
       OperationStarted(lock);
     }
   }
-  for (auto seq : dropped) instance_->Acked(seq);
+  for (const auto& record : dropped) instance_->Acked(record);
   if (next == Next::kNothing) return;
   if (next == Next::kMetadata) {
     StartSendInitialMetadata();

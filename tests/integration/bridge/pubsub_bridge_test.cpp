@@ -307,6 +307,27 @@ TEST_F(PubSubBridgeTest, ExhaustedRedeliveriesWithoutDeadLetterTopicAreDroppedWi
                         5s));
 }
 
+TEST_F(PubSubBridgeTest, AtMaxPendingMessagesTheBridgeStopsTakingMessagesUntilAcksDrainIt) {
+  InitOrFail("bus", {{"maxPendingMessages", "10"}, {"maxInFlightPerStream", "5"}});
+  auto stream = daprd_->Pull("bus", "flood");
+  ASSERT_TRUE(stream->WaitActive());
+  constexpr std::size_t kMessages = 100;
+  for (std::size_t i = 0; i < kMessages; ++i) ASSERT_TRUE(peer_->Publish("flood", std::to_string(i)).ok());
+  // Nothing acked yet: at 10 pending the bridge leaves the broker, which
+  // keeps the rest queued for the persistent session.
+  ASSERT_TRUE(WaitUntil([&] { return bridge_->ReadLog().find("event=intake_paused") != std::string::npos; }, 10s));
+
+  std::set<std::string> received;
+  for (std::size_t i = 0; i < 3 * kMessages && received.size() < kMessages; ++i) {
+    auto message = stream->Next(10s);
+    ASSERT_TRUE(message.has_value()) << "stalled after " << received.size() << " of " << kMessages;
+    received.insert(message->data());
+    ASSERT_TRUE(stream->Ack(message->id()));
+  }
+  EXPECT_EQ(received.size(), kMessages);
+  EXPECT_TRUE(WaitUntil([&] { return bridge_->ReadLog().find("event=intake_resumed") != std::string::npos; }, 10s));
+}
+
 TEST_F(PubSubBridgeTest, UnackedMessagesGoToTheNextStreamAfterCancel) {
   // A window of one makes the order observable: job-2 is sent only once
   // the bridge has processed the ack for job-1.

@@ -303,8 +303,15 @@ TEST(InboxTest, AckedRemovesTheRecordFromTheStore) {
   auto log = std::make_shared<StoreLog>();
   Inbox inbox(std::make_unique<RecordingStore>(log));
   log->events.clear();
-  inbox.Acked(42);
+  ASSERT_TRUE(inbox.Accept(Message("nobody/listens")).ok());
+  EXPECT_EQ(inbox.pending_messages(), 1u);
+  InboundRecord record;
+  record.seq = 42;
+  record.message = std::make_shared<const MqttMessage>(MqttMessage{"t", "abc", 1, false, false});
+  log->events.clear();
+  inbox.Acked(record);
   EXPECT_THAT(log->events, ElementsAre("remove:42"));
+  EXPECT_EQ(inbox.pending_messages(), 0u);
 }
 
 TEST(InboxTest, ReportsAFailedSaveButStillKeepsTheMessage) {

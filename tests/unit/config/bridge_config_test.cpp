@@ -378,7 +378,7 @@ TEST(BridgeConfigTest, DescribeListsEveryValueAsKeyEqualsValue) {
             "url=tcp://127.0.0.1:1883 consumerID=\"my app\" qos=1 retain=false cleanSession=false username=\"\" "
             "password=<unset> caCert=<unset> clientCert=<unset> clientKey=<unset> topicPrefix=\"\" keepAlive=30s "
             "connectTimeout=3s publishTimeout=10s redeliveryDelay=1s maxRedeliveryDelay=1m0s "
-            "maxInFlightPerStream=32 maxRedeliveries=0 deadLetterTopic=\"\" offlineBuffer=false maxOfflineMessages=10000 durability=process");
+            "maxInFlightPerStream=32 maxRedeliveries=0 deadLetterTopic=\"\" maxPendingMessages=100000 maxPendingBytes=67108864 offlineBuffer=false maxOfflineMessages=10000 durability=process");
 }
 
 TEST(BridgeConfigTest, DocumentsEveryKeyOnce) {
