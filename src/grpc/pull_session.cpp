@@ -40,8 +40,11 @@ PullSession* PullSession::Start(Result<std::shared_ptr<Instance>> instance, Time
   }
   session->StartRead(&session->request_);
   {
+    // A cancel may have arrived while the read was being started; then this
+    // is the point where the RPC can finish.
     std::unique_lock lock(session->mutex_);
     --session->operations_starting_;
+    session->MaybeFinish(lock);
   }
   // Registered last: the callback may run at once if a stop was requested.
   std::weak_ptr<PullSession> weak = session;
