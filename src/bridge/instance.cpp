@@ -250,7 +250,7 @@ void Instance::CloseSubscription(const std::string& filter, const InboxSubscribe
     if (it == filters_.end()) return;
     // A persistent session keeps the subscription while no stream is
     // attached, so that messages keep arriving and wait in the inbox.
-    if (--it->second.subscribers == 0 && config_.clean_session) {
+    if (--it->second.subscribers == 0 && (config_.clean_session || it->second.unsubscribe_when_idle)) {
       filters_.erase(it);
       unsubscribe = !shut_down_;
     }
@@ -288,6 +288,11 @@ void Instance::GiveUp(InboundRecord record, const std::string& last_error) {
                             self->name_, status.error().message);
     self->inbox_->Requeue(std::move(*shared));
   });
+}
+
+void Instance::UnsubscribeWhenIdle(const std::string& filter) {
+  std::lock_guard lock(mutex_);
+  if (auto it = filters_.find(filter); it != filters_.end()) it->second.unsubscribe_when_idle = true;
 }
 
 void Instance::SetPaused(bool paused) {

@@ -60,6 +60,11 @@ class Instance : public std::enable_shared_from_this<Instance> {
                                        std::function<void()> end = {});
   void CloseSubscription(const std::string& filter, const InboxSubscriber* subscriber);
 
+  /// A subscription asked (metadata `unsubscribeWhenIdle: "true"`) that the
+  /// MQTT subscription end with its last stream, as with cleanSession=true;
+  /// by default it stays so that messages keep arriving into the inbox.
+  void UnsubscribeWhenIdle(const std::string& filter);
+
   /// A PullMessages stream opened and is not subscribed on the broker yet.
   /// daprd returns from Subscribe before the bridge has read the stream's
   /// topic, and may publish to that topic at once (Dapr's conformance suite
@@ -96,6 +101,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   struct FilterState {
     int subscribers = 0;
     bool granted = false;
+    bool unsubscribe_when_idle = false;
     std::vector<std::function<void()>> on_active;
   };
 

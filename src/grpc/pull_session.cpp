@@ -1,6 +1,7 @@
 #include "grpc/pull_session.h"
 
 #include "bridge/message_codec.h"
+#include "config/bridge_config.h"
 #include "grpc/status_mapping.h"
 #include "util/logging.h"
 
@@ -115,6 +116,10 @@ void PullSession::HandleFirstRequest() {
               filter.error().message);
     Close(ToGrpcStatus(filter.error()));
     return;
+  }
+  const auto& topic_metadata = request_.topic().metadata();
+  if (auto it = topic_metadata.find("unsubscribeWhenIdle"); it != topic_metadata.end()) {
+    if (ParseBool(it->second).value_or(false)) instance_->UnsubscribeWhenIdle(*filter);
   }
   {
     std::lock_guard lock(mutex_);

@@ -393,6 +393,22 @@ TEST_F(InstanceTest, ReconnectResubscribesEveryFilter) {
   EXPECT_EQ(late_active.count, 1);
 }
 
+TEST_F(InstanceTest, PersistentSessionUnsubscribesAnIdleFilterOnlyWhenTheSubscriptionAsks) {
+  auto instance = Start();  // cleanSession=false
+  ASSERT_NE(instance, nullptr);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  Counter active, wake;
+  auto kept = instance->OpenSubscription("kept", subscriber, active.Callback(), wake.Callback());
+  ASSERT_TRUE(kept.ok());
+  instance->CloseSubscription(*kept, subscriber.get());
+  auto asked = instance->OpenSubscription("asked", subscriber, active.Callback(), wake.Callback());
+  ASSERT_TRUE(asked.ok());
+  instance->UnsubscribeWhenIdle(*asked);
+  instance->CloseSubscription(*asked, subscriber.get());
+  std::lock_guard lock(broker_->mutex);
+  EXPECT_THAT(broker_->unsubscribes, ElementsAre("asked"));
+}
+
 TEST_F(InstanceTest, CleanSessionUnsubscribesWhenTheLastStreamCloses) {
   auto instance = Start({{"cleanSession", "true"}});
   ASSERT_NE(instance, nullptr);
