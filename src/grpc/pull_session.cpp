@@ -47,8 +47,13 @@ PullSession* PullSession::Start(Result<std::shared_ptr<Instance>> instance, Time
     --session->operations_starting_;
     session->MaybeFinish(lock);
   }
-  // Registered last: the callback may run at once if a stop was requested.
   std::weak_ptr<PullSession> weak = session;
+  // A subscription the broker refuses, or one waiting for a broker that is
+  // down, must not hold the instance's publishes for longer than this.
+  timers.ScheduleAfter(Instance::kPublishHoldLimit, [weak] {
+    if (auto self = weak.lock()) self->SettleSetup();
+  });
+  // Registered last: the callback may run at once if a stop was requested.
   session->on_stop_.emplace(stop, std::function<void()>([weak] {
     if (auto self = weak.lock()) self->Close({grpc::StatusCode::UNAVAILABLE, "the bridge is shutting down"});
   }));

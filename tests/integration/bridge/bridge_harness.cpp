@@ -212,6 +212,13 @@ std::unique_ptr<PullStream> FakeDaprd::Pull(const std::string& instance, const s
   return std::make_unique<PullStream>(*stub_, instance, topic, std::move(topic_metadata));
 }
 
+std::unique_ptr<FakeDaprd::SilentStream> FakeDaprd::OpenSilentStream(const std::string& instance) {
+  auto silent = std::make_unique<SilentStream>();
+  Prepare(silent->context, instance, 120s);
+  silent->stream = stub_->PullMessages(&silent->context);
+  return silent;
+}
+
 std::map<std::string, std::string> FakeDaprd::Metadata(const std::string& broker_url, const std::string& consumer_id,
                                                        std::map<std::string, std::string> extra) {
   std::map<std::string, std::string> metadata{{"url", broker_url}, {"consumerID", consumer_id},

@@ -90,6 +90,15 @@ class FakeDaprd {
   std::unique_ptr<PullStream> Pull(const std::string& instance, const std::string& topic,
                                    std::map<std::string, std::string> topic_metadata = {});
 
+  /// A PullMessages stream that never sends its first message: a stuck or
+  /// slow subscriber. Cancelled when the returned context is destroyed.
+  struct SilentStream {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReaderWriter<v1::PullMessagesRequest, v1::PullMessagesResponse>> stream;
+    ~SilentStream() { context.TryCancel(); }
+  };
+  std::unique_ptr<SilentStream> OpenSilentStream(const std::string& instance);
+
   /// Metadata for an instance on `broker_url` with a unique client id.
   static std::map<std::string, std::string> Metadata(const std::string& broker_url, const std::string& consumer_id,
                                                      std::map<std::string, std::string> extra = {});

@@ -92,6 +92,19 @@ TEST_F(PubSubBridgeTest, AnInitWaitingForADeadBrokerDoesNotStallOtherCalls) {
   EXPECT_EQ(peer_->WaitForMessages(20, 5s).size(), 20u);
 }
 
+TEST_F(PubSubBridgeTest, AStreamThatNeverNamesItsTopicHoldsPublishesOnlyBriefly) {
+  InitOrFail("bus");
+  ASSERT_TRUE(peer_->Subscribe("held").ok());
+  auto silent = daprd_->OpenSilentStream("bus");
+  // Publishes wait while a new stream is being set up, but only up to the
+  // hold limit (2 s), even when the setup never completes.
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(daprd_->Publish("bus", "held", "1").ok());
+  ASSERT_TRUE(daprd_->Publish("bus", "held", "2").ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3500ms);
+  EXPECT_EQ(peer_->WaitForMessages(2, 5s).size(), 2u);
+}
+
 TEST_F(PubSubBridgeTest, PublishBeforeInitIsAFailedPrecondition) {
   EXPECT_EQ(daprd_->Publish("nobody", "orders", "x").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
