@@ -9,17 +9,7 @@ if(CMAKE_CROSSCOMPILING)
 endif()
 
 file(GLOB chaos_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
-file(GLOB chaos_support_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/integration/support/*.cpp)
-add_executable(chaos_tests
-  ${chaos_sources}
-  ${CMAKE_CURRENT_SOURCE_DIR}/integration/bridge/bridge_harness.cpp
-  ${chaos_support_sources})
-target_include_directories(chaos_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/integration)
-target_link_libraries(chaos_tests PRIVATE dapr_mqtt_bridge_core GTest::gmock GTest::gtest_main bridge_warnings)
-target_compile_definitions(chaos_tests PRIVATE
-  BRIDGE_MOSQUITTO_PATH="${BRIDGE_MOSQUITTO}"
-  BRIDGE_DAEMON_PATH="$<TARGET_FILE:dapr-mqtt-bridge>"
-  BRIDGE_EMULATOR="$<$<BOOL:${CMAKE_CROSSCOMPILING}>:${CMAKE_CROSSCOMPILING_EMULATOR}>")
-add_dependencies(chaos_tests dapr-mqtt-bridge)
+add_executable(chaos_tests ${chaos_sources})
+target_link_libraries(chaos_tests PRIVATE bridge_test_harness GTest::gmock GTest::gtest_main bridge_warnings)
 gtest_discover_tests(chaos_tests DISCOVERY_MODE PRE_TEST
   PROPERTIES LABELS chaos TIMEOUT 600)
