@@ -20,11 +20,6 @@ void IntakeGate::Stop() {
   if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
 }
 
-bool IntakeGate::closed() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
-}
-
 void IntakeGate::Update(std::size_t pending_messages, std::size_t pending_bytes) {
   std::lock_guard lock(mutex_);
   const bool over = pending_messages >= bounds_.max_messages || pending_bytes >= bounds_.max_bytes;

@@ -35,7 +35,6 @@ class IntakeGate {
   /// Re-evaluates the gate for the inbox's current pending totals.
   void Update(std::size_t pending_messages, std::size_t pending_bytes);
   void Stop();
-  bool closed() const;
 
  private:
   void Run(std::stop_token stop);
@@ -44,7 +43,7 @@ class IntakeGate {
   MqttClient& client_;
   const std::chrono::milliseconds connect_timeout_;
   const std::string instance_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable_any changed_;
   bool want_closed_ = false;
   bool closed_ = false;
